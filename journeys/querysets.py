@@ -1,0 +1,20 @@
+"""Reads over journey data, named for what they select."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+
+
+class CustomerQuerySet(models.QuerySet):
+    def with_context(self) -> CustomerQuerySet:
+        return self.select_related("owner", "team", "current_stage")
+
+
+class EventQuerySet(models.QuerySet):
+    def unprocessed(self) -> EventQuerySet:
+        return self.filter(processed_at__isnull=True)
+
+    def stale(self, *, accepted_before: datetime) -> EventQuerySet:
+        return self.unprocessed().filter(created_at__lt=accepted_before)
