@@ -7,5 +7,5 @@ connects `fire_plays` to it. Runs are therefore created atomically with their hi
 
 from django.dispatch import Signal
 
-# Sent with `hits: list[TouchpointHit]` (touchpoint, customer and event loaded).
+# Sent with `hits: list[TouchpointHit]` (touchpoint, customer and event loaded) and `now`.
 touchpoints_reached = Signal()

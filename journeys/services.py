@@ -272,14 +272,15 @@ class ProcessingResult:
     hits: list[TouchpointHit]
 
 
-def process_events(*, event_ids: list[int]) -> ProcessingResult:
+def process_events(*, event_ids: list[int], now: datetime | None = None) -> ProcessingResult:
     """Turn accepted events into touchpoint hits, move customers along their journey and hand
     the hits to the playbooks, all in one transaction with a constant number of queries.
 
     Safe to run twice and concurrently: events already processed are skipped, and events that
     another worker holds are skipped too (SKIP LOCKED) — that worker will finish them.
+    `now` is for replaying history (seed_demo); workers leave it unset.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         events = list(
             Event.objects.unprocessed()
@@ -330,7 +331,7 @@ def process_events(*, event_ids: list[int]) -> ProcessingResult:
             _move_customers(hits)
         Event.objects.filter(id__in=[e.id for e in events]).update(processed_at=now)
         if hits:
-            touchpoints_reached.send(sender=TouchpointHit, hits=hits)
+            touchpoints_reached.send(sender=TouchpointHit, hits=hits, now=now)
     logger.info("events.processed", extra={"events": len(events), "hits": len(hits)})
     return ProcessingResult(events=len(events), hits=hits)
 

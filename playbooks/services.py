@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 RELEASE_BATCH_SIZE = 500
 
 
-def fire_plays(*, hits: list[TouchpointHit]) -> list[PlayRun]:
+def fire_plays(*, hits: list[TouchpointHit], now: datetime | None = None) -> list[PlayRun]:
     """Create the runs of every live play at these hits: assignee, due time and a copy of the
     play's steps. Must run inside the transaction that created the hits. Queries stay constant
     however many hits, touchpoints and plays there are."""
@@ -40,7 +40,7 @@ def fire_plays(*, hits: list[TouchpointHit]) -> list[PlayRun]:
         return []
     round_robin = RoundRobin([p for plays in plays_by_touchpoint.values() for p in plays])
 
-    now = timezone.now()
+    now = now or timezone.now()
     runs: list[PlayRun] = []
     for hit in hits:
         facts: dict[str, Any] | None = None
@@ -86,9 +86,11 @@ def fire_plays(*, hits: list[TouchpointHit]) -> list[PlayRun]:
     return runs
 
 
-def fire_plays_for_hits_receiver(sender: Any, *, hits: list[TouchpointHit], **_: Any) -> None:
+def fire_plays_for_hits_receiver(
+    sender: Any, *, hits: list[TouchpointHit], now: datetime | None = None, **_: Any
+) -> None:
     """Receiver of journeys.handoff.touchpoints_reached."""
-    fire_plays(hits=hits)
+    fire_plays(hits=hits, now=now)
 
 
 def _enqueue_actions(runs: list[PlayRun]) -> None:
@@ -145,7 +147,9 @@ def _transition(*, run: PlayRun, to: str, actor: Any, reason: str = "", now: dat
 
 
 @transaction.atomic
-def complete_step(*, run: PlayRun, step_id: int, actor: Any) -> RunStep:
+def complete_step(
+    *, run: PlayRun, step_id: int, actor: Any, now: datetime | None = None
+) -> RunStep:
     """Tick one step. Ticking a step twice keeps the first time and person."""
     run = _locked_run(run.id)
     if run.status != PlayRun.Status.OPEN:
@@ -155,18 +159,20 @@ def complete_step(*, run: PlayRun, step_id: int, actor: Any) -> RunStep:
     except RunStep.DoesNotExist:
         raise UnknownStep(f"Run {run.id} has no step {step_id}.") from None
     if step.done_at is None:
-        step.done_at = timezone.now()
+        step.done_at = now or timezone.now()
         step.done_by = actor
         step.save(update_fields=["done_at", "done_by", "updated_at"])
     return step
 
 
 @transaction.atomic
-def complete_run(*, run: PlayRun, actor: Any, outcome: str, note: str = "") -> PlayRun:
+def complete_run(
+    *, run: PlayRun, actor: Any, outcome: str, note: str = "", now: datetime | None = None
+) -> PlayRun:
     """Close a run as completed. Required steps left undone are allowed and recorded
     (`required_steps_done = False`): they count against consistency."""
     run = _locked_run(run.id)
-    now = timezone.now()
+    now = now or timezone.now()
     _transition(run=run, to=PlayRun.Status.COMPLETED, actor=actor, now=now)
     run.outcome = outcome
     run.note = note
@@ -176,9 +182,9 @@ def complete_run(*, run: PlayRun, actor: Any, outcome: str, note: str = "") -> P
 
 
 @transaction.atomic
-def skip_run(*, run: PlayRun, actor: Any, reason: str) -> PlayRun:
+def skip_run(*, run: PlayRun, actor: Any, reason: str, now: datetime | None = None) -> PlayRun:
     run = _locked_run(run.id)
-    now = timezone.now()
+    now = now or timezone.now()
     _transition(run=run, to=PlayRun.Status.SKIPPED, actor=actor, reason=reason, now=now)
     run.note = reason
     run.save()
