@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from journeys import services
 from journeys.api_errors import PayloadTooLarge
+from journeys.api_pagination import ByExternalIdPagination
 from journeys.authentication import HasScope
 from journeys.exceptions import UnknownCustomer
 from journeys.models import Customer, Stage
@@ -193,7 +194,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_field = "external_id"
     lookup_value_regex = "[^/]+"
     filterset_fields = ["segment", "status", "team__key", "owner__username"]
-    ordering = "external_id"
+    pagination_class = ByExternalIdPagination
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return Customer.objects.select_related("owner", "team", "current_stage__journey")

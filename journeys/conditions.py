@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from journeys.models import Customer, Event
 
 logger = logging.getLogger(__name__)
+
+# DESIGN.md's condition language is `customer.arr`, dot access into mappings. rule-engine 5.x
+# supports it and warns that 6.0 will not; we pin 5.1 and will move the facts to objects (or
+# rewrite `a.b` to `a['b']` at import) before upgrading.
+warnings.filterwarnings("ignore", category=rule_engine.errors.MappingAttributeLookupDeprecation)
 
 _MAPPING = rule_engine.DataType.MAPPING(rule_engine.DataType.STRING)
 _CONTEXT = rule_engine.Context(

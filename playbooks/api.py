@@ -88,7 +88,6 @@ class PlayRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [HasScope]
     required_scopes = {"GET": "runs:read", "POST": "runs:write"}
     filterset_class = PlayRunFilter
-    ordering = ("-id",)
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return PlayRun.objects.with_details().visible_to(self.request.user)

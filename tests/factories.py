@@ -45,6 +45,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Team
         django_get_or_create = ("key",)
+        skip_postgeneration_save = True
 
     key = factory.Sequence(lambda n: f"team-{n}")
     name = factory.LazyAttribute(lambda t: t.key.replace("-", " ").title())
