@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
@@ -91,6 +92,14 @@ class Touchpoint(TimestampedModel):
 
     def __str__(self) -> str:
         return self.key
+
+    def clean(self) -> None:
+        from journeys.conditions import InvalidCondition, validate_condition
+
+        try:
+            validate_condition(self.condition)
+        except InvalidCondition as exc:
+            raise ValidationError({"condition": str(exc)}) from None
 
 
 class Customer(TimestampedModel):

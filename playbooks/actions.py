@@ -32,6 +32,21 @@ class ActionOutcome:
     retry_in: timedelta | None
 
 
+def validate_action(action: Any) -> None:
+    """Raise ValueError naming the problem unless `action` is one this version can run."""
+    if not isinstance(action, dict):
+        raise ValueError("an action is a mapping such as {type: webhook, url: https://…}")
+    kind = action.get("type")
+    if kind not in ACTION_TYPES:
+        raise ValueError(f"unknown action type {kind!r}; known: {', '.join(sorted(ACTION_TYPES))}")
+    url = action.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValueError("a webhook action needs an http(s) url")
+    unknown = set(action) - {"type", "url"}
+    if unknown:
+        raise ValueError(f"unknown action key(s): {', '.join(sorted(unknown))}")
+
+
 def run_payload(run: PlayRun) -> dict[str, Any]:
     return {
         "run": run.id,

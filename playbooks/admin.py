@@ -14,6 +14,7 @@ from playbooks.models import (
     RunStep,
     RunTransition,
 )
+from playbooks.services import set_playbook_status
 
 
 class PlayInline(admin.TabularInline):
@@ -32,16 +33,20 @@ class PlaybookAdmin(SimpleHistoryAdmin):
     inlines = [PlayInline]
     actions = ["publish", "archive"]
 
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Playbook], status: str) -> int:
+        return sum(
+            set_playbook_status(playbook=playbook, status=status, actor=request.user)
+            for playbook in queryset
+        )
+
     @admin.action(description="Publish selected playbooks")
     def publish(self, request: HttpRequest, queryset: QuerySet[Playbook]) -> None:
-        changed = queryset.exclude(status=Playbook.Status.PUBLISHED).update(
-            status=Playbook.Status.PUBLISHED
-        )
+        changed = self._set_status(request, queryset, Playbook.Status.PUBLISHED)
         self.message_user(request, f"{changed} playbook(s) published.", messages.SUCCESS)
 
     @admin.action(description="Archive selected playbooks")
     def archive(self, request: HttpRequest, queryset: QuerySet[Playbook]) -> None:
-        changed = queryset.update(status=Playbook.Status.ARCHIVED)
+        changed = self._set_status(request, queryset, Playbook.Status.ARCHIVED)
         self.message_user(request, f"{changed} playbook(s) archived.", messages.SUCCESS)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -76,6 +77,28 @@ class Play(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.playbook.key}/{self.key}"
+
+    def clean(self) -> None:
+        from journeys.conditions import InvalidCondition, validate_condition
+
+        errors: dict[str, str] = {}
+        try:
+            validate_condition(self.condition)
+        except InvalidCondition as exc:
+            errors["condition"] = str(exc)
+        if self.assign in {self.Assign.TEAM, self.Assign.ROUND_ROBIN} and not self.assign_team_id:
+            errors["assign_team"] = "A team queue or round robin needs a team."
+        if self.assign == self.Assign.USER and not self.assign_user_id:
+            errors["assign_user"] = "A named-user assignment needs a user."
+        if self.action:
+            from playbooks.actions import validate_action
+
+            try:
+                validate_action(self.action)
+            except ValueError as exc:
+                errors["action"] = str(exc)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def due(self) -> timedelta:

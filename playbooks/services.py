@@ -14,7 +14,7 @@ from journeys.conditions import condition_holds, customer_facts, event_facts
 from journeys.models import TouchpointHit
 from playbooks.assignment import RoundRobin, assign
 from playbooks.exceptions import RunNotAllowed, UnknownStep
-from playbooks.models import Play, PlayRun, RunStep, RunTransition
+from playbooks.models import Play, Playbook, PlayRun, RunStep, RunTransition
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,20 @@ def release_delayed_runs(*, now: datetime | None = None) -> int:
         )
         _enqueue_actions(runs)
     return len(runs)
+
+
+@transaction.atomic
+def set_playbook_status(*, playbook: Playbook, status: str, actor: Any) -> bool:
+    """Publish, archive or return a playbook to draft; recorded in its history. Returns
+    whether anything changed. Only published playbooks fire."""
+    playbook = Playbook.objects.select_for_update().get(pk=playbook.pk)
+    if playbook.status == status:
+        return False
+    playbook.status = status
+    playbook._change_reason = f"status set to {status}"  # read by django-simple-history
+    playbook.save(update_fields=["status", "updated_at"])
+    logger.info("playbook.status_set", extra={"playbook": playbook.key, "status": status})
+    return True
 
 
 # --- working a run ------------------------------------------------------------------------------
