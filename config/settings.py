@@ -125,7 +125,10 @@ if _default_db["ENGINE"] == "django.db.backends.sqlite3":
     _default_db["CONN_MAX_AGE"] = 0
     # A file, not Django's shared in-memory database: shared-cache mode takes table locks that
     # ignore busy_timeout, so a real worker thread and the test would fail instead of waiting.
-    _default_db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    _default_db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+else:
+    # One test database per test process, so two suites on one server never drop each other's.
+    _default_db["TEST"] = {"NAME": f"test_{_default_db['NAME']}_{os.getpid()}"}
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
