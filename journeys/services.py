@@ -10,7 +10,8 @@ from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from journeys.conditions import condition_holds, customer_facts, event_facts
@@ -142,33 +143,34 @@ def _send_quietly(event_ids: list[int]) -> None:
 
 def ingest_event(*, item: EventInput) -> IngestResult:
     """Store one event and queue its processing after commit. The same (source, idempotency
-    key) again returns the first event, marked duplicate, and queues nothing."""
-    customer_id = (
-        Customer.objects.filter(external_id=item.customer).values_list("id", flat=True).first()
+    key) again returns the first event, marked duplicate, and queues nothing.
+
+    The hot path is one statement: the customer is looked up inside the INSERT, and a
+    duplicate key or an unknown customer is told apart only when that INSERT fails.
+    """
+    event = Event(
+        customer_id=Subquery(Customer.objects.filter(external_id=item.customer).values("id")),
+        type=item.type,
+        occurred_at=item.occurred_at or timezone.now(),
+        source=item.source,
+        idempotency_key=item.idempotency_key,
+        data=item.data,
     )
-    if customer_id is None:
-        raise UnknownCustomer(item.customer)
-    if item.idempotency_key is not None:
-        existing = _existing_event_id(item.source, item.idempotency_key)
-        if existing is not None:
-            return IngestResult(event_id=existing, duplicate=True)
     try:
-        with transaction.atomic():
-            event = Event.objects.create(
-                customer_id=customer_id,
-                type=item.type,
-                occurred_at=item.occurred_at or timezone.now(),
-                source=item.source,
-                idempotency_key=item.idempotency_key,
-                data=item.data,
-            )
-            _enqueue_processing([event.id])
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint keeps the caller's transaction usable
+                event.save(force_insert=True)
+        else:
+            event.save(force_insert=True)  # autocommit: one round trip, no BEGIN/COMMIT
     except IntegrityError:
-        # Another request with the same key committed between our check and our insert.
-        existing = _existing_event_id(item.source, item.idempotency_key)
-        if existing is None:
-            raise
-        return IngestResult(event_id=existing, duplicate=True)
+        if item.idempotency_key is not None:
+            existing = _existing_event_id(item.source, item.idempotency_key)
+            if existing is not None:
+                return IngestResult(event_id=existing, duplicate=True)
+        if not Customer.objects.filter(external_id=item.customer).exists():
+            raise UnknownCustomer(item.customer) from None
+        raise
+    _enqueue_processing([event.id])
     return IngestResult(event_id=event.id, duplicate=False)
 
 
