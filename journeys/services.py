@@ -213,14 +213,18 @@ def ingest_events(*, items: list[EventInput]) -> list[IngestResult | UnknownCust
     if to_insert:
         try:
             with transaction.atomic():
-                created = Event.objects.bulk_create([event for _, event in to_insert])
-                _enqueue_processing([event.id for event in created])
-        except IntegrityError:
-            # A concurrent request inserted one of our keys: fall back to one at a time.
-            created = _insert_one_by_one(items, to_insert, results)
-        for (index, _), event in zip(to_insert, created, strict=True):
-            if results[index] is None and event is not None:
+                Event.objects.bulk_create([event for _, event in to_insert])
+                _enqueue_processing([event.id for _, event in to_insert])
+            for index, event in to_insert:
                 results[index] = IngestResult(event_id=event.id, duplicate=False)
+        except IntegrityError:
+            # A concurrent request inserted one of our keys first: go one at a time, so each
+            # item still gets its own answer.
+            for index, _ in to_insert:
+                try:
+                    results[index] = ingest_event(item=items[index])
+                except UnknownCustomer as exc:
+                    results[index] = exc
 
     for index, item in enumerate(items):
         if results[index] is None:
@@ -249,20 +253,6 @@ def _existing_event_ids(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int
         idempotency_key__in={key for _, key in keys},
     ).values_list("source", "idempotency_key", "id")
     return {(source, key): event_id for source, key, event_id in rows if (source, key) in keys}
-
-
-def _insert_one_by_one(
-    items: list[EventInput],
-    to_insert: list[tuple[int, Event]],
-    results: list[IngestResult | UnknownCustomer | None],
-) -> list[Event | None]:
-    created: list[Event | None] = []
-    for index, event in to_insert:
-        outcome = ingest_event(item=items[index])
-        results[index] = outcome
-        created.append(None)
-        event.id = outcome.event_id
-    return created
 
 
 # --- processing ---------------------------------------------------------------------------------
