@@ -27,6 +27,7 @@ class EventInSerializer(serializers.Serializer):
         r"^[A-Za-z0-9_.:-]+$",
         max_length=100,
         help_text="Event type, e.g. ticket.opened (letters, digits, . _ : -).",
+        error_messages={"invalid": "Use letters, digits and . _ : - only, e.g. ticket.opened."},
     )
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
     idempotency_key = serializers.CharField(max_length=200, required=False, allow_null=True)
@@ -34,15 +35,18 @@ class EventInSerializer(serializers.Serializer):
     data = serializers.DictField(required=False, default=dict)
 
     def to_event_input(self) -> services.EventInput:
-        v = self.validated_data
-        return services.EventInput(
-            customer=v["customer"],
-            type=v["type"],
-            occurred_at=v.get("occurred_at"),
-            source=v.get("source") or "",
-            idempotency_key=v.get("idempotency_key") or None,
-            data=v.get("data") or {},
-        )
+        return event_input(self.validated_data)
+
+
+def event_input(v: dict[str, Any]) -> services.EventInput:
+    return services.EventInput(
+        customer=v["customer"],
+        type=v["type"],
+        occurred_at=v.get("occurred_at"),
+        source=v.get("source") or "",
+        idempotency_key=v.get("idempotency_key") or None,
+        data=v.get("data") or {},
+    )
 
 
 class EventAcceptedSerializer(serializers.Serializer):
@@ -51,8 +55,10 @@ class EventAcceptedSerializer(serializers.Serializer):
 
 
 class EventBatchInSerializer(serializers.Serializer):
+    # Items are validated one by one in the view, so one bad item rejects only itself.
     events = serializers.ListField(
-        child=serializers.JSONField(), max_length=settings.MAX_EVENTS_PER_BATCH
+        max_length=settings.MAX_EVENTS_PER_BATCH,
+        help_text="Up to 1000 objects shaped like the body of POST events/.",
     )
 
 
@@ -116,14 +122,19 @@ class EventBatchIngestView(APIView):
         raw_items = envelope.validated_data["events"]
         results: list[dict[str, Any]] = [{} for _ in raw_items]
         valid: list[tuple[int, services.EventInput]] = []
+        # One serializer validates every item: building one per item deep-copies its fields
+        # each time, which was most of a 1000-event batch's cost.
+        validator = EventInSerializer()
         for index, raw in enumerate(raw_items):
-            item = EventInSerializer(data=raw)
             if not isinstance(raw, dict):
                 results[index] = _rejected(index, {"non_field_errors": ["Expected an object."]})
-            elif item.is_valid():
-                valid.append((index, item.to_event_input()))
-            else:
-                results[index] = _rejected(index, item.errors)
+                continue
+            try:
+                values = validator.run_validation(raw)
+            except serializers.ValidationError as exc:
+                results[index] = _rejected(index, exc.detail)
+                continue
+            valid.append((index, event_input(values)))
         outcomes = services.ingest_events(items=[item for _, item in valid])
         for (index, _), outcome in zip(valid, outcomes, strict=True):
             if isinstance(outcome, UnknownCustomer):
