@@ -13,6 +13,7 @@ from django.utils import timezone
 from journeys.conditions import condition_holds, customer_facts, event_facts
 from journeys.models import TouchpointHit
 from playbooks.assignment import RoundRobin, assign
+from playbooks.bulk import insert_rows
 from playbooks.exceptions import RunNotAllowed, UnknownStep
 from playbooks.models import Play, Playbook, PlayRun, RunStep, RunTransition
 
@@ -72,15 +73,19 @@ def fire_plays(*, hits: list[TouchpointHit], now: datetime | None = None) -> lis
         return []
     PlayRun.objects.bulk_create(runs)
     round_robin.save()
-    RunStep.objects.bulk_create(
+    insert_rows(
+        RunStep,
+        ("run", "position", "title", "required", "created_at", "updated_at"),
         [
-            RunStep(run=run, position=step.position, title=step.title, required=step.required)
+            (run.id, step.position, step.title, step.required, now, now)
             for run in runs
             for step in run.play.steps.all()
-        ]
+        ],
     )
-    RunTransition.objects.bulk_create(
-        [RunTransition(run=run, from_status="", to_status=run.status) for run in runs]
+    insert_rows(
+        RunTransition,
+        ("run", "from_status", "to_status", "reason", "created_at"),
+        [(run.id, "", run.status, "", now) for run in runs],
     )
     _enqueue_actions([run for run in runs if run.status == PlayRun.Status.OPEN])
     return runs
