@@ -238,9 +238,9 @@ def test_queries_per_batch_stay_constant_as_events_and_plays_grow(django_assert_
             )
             PlayStepFactory.create_batch(3, play=play)
     small = [EventFactory(type="type.0") for _ in range(2)]
-    # 15 events keep every bulk insert within SQLite's 999 parameters per statement, so the
+    # 10 events keep every bulk insert within SQLite's 999 parameters per statement, so the
     # comparison holds on both databases (PostgreSQL has no such split at any size).
-    large = [EventFactory(type=f"type.{n % 4}") for n in range(15)]
+    large = [EventFactory(type=f"type.{n % 4}") for n in range(10)]
 
     with django_assert_max_num_queries(20) as small_ctx:
         process_events(event_ids=[e.id for e in small])
@@ -248,4 +248,4 @@ def test_queries_per_batch_stay_constant_as_events_and_plays_grow(django_assert_
         process_events(event_ids=[e.id for e in large])
 
     assert len(large_ctx.captured_queries) == len(small_ctx.captured_queries)
-    assert PlayRun.objects.count() == 17 * 3
+    assert PlayRun.objects.count() == 12 * 3
