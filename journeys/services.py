@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
+from journeys.bulk import insert_instances
 from journeys.conditions import condition_holds, customer_facts, event_facts
 from journeys.exceptions import UnknownCustomer, UnknownReference
 from journeys.handoff import touchpoints_reached
@@ -319,7 +320,7 @@ def process_events(*, event_ids: list[int], now: datetime | None = None) -> Proc
                     )
                 )
         if hits:
-            TouchpointHit.objects.bulk_create(hits)
+            insert_instances(hits)
             _move_customers(hits)
         Event.objects.filter(id__in=[e.id for e in events]).update(processed_at=now)
         if hits:

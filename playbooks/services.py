@@ -10,10 +10,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from journeys.bulk import insert_instances, insert_rows
 from journeys.conditions import condition_holds, customer_facts, event_facts
 from journeys.models import TouchpointHit
 from playbooks.assignment import RoundRobin, assign
-from playbooks.bulk import insert_rows
 from playbooks.exceptions import RunNotAllowed, UnknownStep
 from playbooks.models import Play, Playbook, PlayRun, RunStep, RunTransition
 
@@ -71,7 +71,7 @@ def fire_plays(*, hits: list[TouchpointHit], now: datetime | None = None) -> lis
             )
     if not runs:
         return []
-    PlayRun.objects.bulk_create(runs)
+    insert_instances(runs)
     round_robin.save()
     insert_rows(
         RunStep,
