@@ -162,6 +162,9 @@ MAX_EVENTS_PER_BATCH = 1000
 EVENTS_PER_TASK = env_int("EVENTS_PER_TASK", 200)
 # Accepted events not processed after this long are re-queued by the sweeper.
 UNPROCESSED_EVENT_GRACE = timedelta(seconds=env_int("UNPROCESSED_EVENT_GRACE_SECONDS", 60))
+# After this many tries the sweeper stops re-queueing an event (a poison message) and logs
+# it; it stays in the admin under "processed: empty" with a "Re-queue" action.
+MAX_EVENT_ENQUEUES = env_int("MAX_EVENT_ENQUEUES", 10)
 # Automated actions: request timeout and how many tries before a run's action is marked failed.
 ACTION_TIMEOUT_SECONDS = env_int("ACTION_TIMEOUT_SECONDS", 10)
 ACTION_MAX_ATTEMPTS = env_int("ACTION_MAX_ATTEMPTS", 5)

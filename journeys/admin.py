@@ -1,9 +1,12 @@
 """The operator console for journeys: map, customers, events and tokens."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from journeys import services
 from journeys.models import (
     ApiToken,
     Customer,
@@ -101,6 +104,12 @@ class EventAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
     date_hierarchy = "occurred_at"
     readonly_fields = ["processed_at", "enqueue_count", "created_at", "updated_at"]
+    actions = ["requeue"]
+
+    @admin.action(description="Re-queue selected unprocessed events")
+    def requeue(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        count = services.requeue_events(event_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(request, f"{count} event(s) queued for processing.", messages.SUCCESS)
 
 
 @admin.register(TouchpointHit)

@@ -178,7 +178,7 @@ class Event(TimestampedModel):
             models.Index(fields=["customer", "occurred_at"], name="event_customer_time"),
             # The sweeper's query: accepted but not processed yet.
             models.Index(
-                fields=["created_at"],
+                fields=["updated_at"],
                 condition=Q(processed_at__isnull=True),
                 name="event_unprocessed",
             ),

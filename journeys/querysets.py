@@ -16,5 +16,6 @@ class EventQuerySet(models.QuerySet):
     def unprocessed(self) -> EventQuerySet:
         return self.filter(processed_at__isnull=True)
 
-    def stale(self, *, accepted_before: datetime) -> EventQuerySet:
-        return self.unprocessed().filter(created_at__lt=accepted_before)
+    def stale(self, *, queued_before: datetime) -> EventQuerySet:
+        """Unprocessed, and last queued (accepted or re-queued: updated_at) before then."""
+        return self.unprocessed().filter(updated_at__lt=queued_before)

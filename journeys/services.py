@@ -374,24 +374,36 @@ def _set_stages(customers: list[Customer]) -> None:
 def stale_event_ids(*, now: datetime | None = None, limit: int) -> list[int]:
     from django.conf import settings
 
-    accepted_before = (now or timezone.now()) - settings.UNPROCESSED_EVENT_GRACE
+    queued_before = (now or timezone.now()) - settings.UNPROCESSED_EVENT_GRACE
     return list(
-        Event.objects.stale(accepted_before=accepted_before)
-        .order_by("created_at")
+        Event.objects.stale(queued_before=queued_before)
+        .filter(enqueue_count__lt=settings.MAX_EVENT_ENQUEUES)
+        .order_by("updated_at")
         .values_list("id", flat=True)[:limit]
     )
 
 
 def requeue_stale_events(*, now: datetime | None = None, limit: int = 10_000) -> int:
-    """Re-queue accepted events that no worker processed within the grace period (broker down,
-    worker killed, message lost). Processing is idempotent, so a slow worker is harmless."""
-    from django.db.models import F
-
+    """Re-queue accepted events that no worker processed within the grace period since they
+    were last queued (broker down, worker killed, message lost). Processing is idempotent, so
+    a slow worker is harmless; an event is re-queued at most once per grace period, and after
+    MAX_EVENT_ENQUEUES tries it waits for an operator (admin: "Re-queue selected events")."""
     ids = stale_event_ids(now=now, limit=limit)
     if not ids:
         return 0
-    with transaction.atomic():
-        Event.objects.filter(id__in=ids).update(enqueue_count=F("enqueue_count") + 1)
-        _enqueue_processing(ids)
+    requeue_events(event_ids=ids, now=now)
     logger.warning("events.requeued", extra={"count": len(ids)})
+    return len(ids)
+
+
+@transaction.atomic
+def requeue_events(*, event_ids: list[int], now: datetime | None = None) -> int:
+    """Queue these events' processing again (after commit); processed ones are left alone."""
+    from django.db.models import F
+
+    ids = list(Event.objects.unprocessed().filter(id__in=event_ids).values_list("id", flat=True))
+    Event.objects.filter(id__in=ids).update(
+        enqueue_count=F("enqueue_count") + 1, updated_at=now or timezone.now()
+    )
+    _enqueue_processing(ids)
     return len(ids)

@@ -68,7 +68,7 @@ def test_sweeper_requeues_only_events_unprocessed_past_the_grace_period(
     fresh = EventFactory()
     done = EventFactory(processed_at=timezone.now())
     Event.objects.filter(id__in=[stale.id, done.id]).update(
-        created_at=timezone.now() - settings.UNPROCESSED_EVENT_GRACE - timedelta(seconds=5)
+        updated_at=timezone.now() - settings.UNPROCESSED_EVENT_GRACE - timedelta(seconds=5)
     )
     with django_capture_on_commit_callbacks() as callbacks:
         requeued = requeue_stale_events()
@@ -78,6 +78,21 @@ def test_sweeper_requeues_only_events_unprocessed_past_the_grace_period(
     stale.refresh_from_db()
     assert stale.enqueue_count == 2
     assert fresh.processed_at is None
+    # re-queued just now: not again until another grace period has passed
+    with django_capture_on_commit_callbacks() as again:
+        assert requeue_stale_events() == 0
+    assert again == []
+
+
+@pytest.mark.django_db
+def test_sweeper_gives_up_on_a_poison_event_after_max_tries(settings):
+    settings.MAX_EVENT_ENQUEUES = 3
+    poison = EventFactory(enqueue_count=3)
+    Event.objects.filter(id=poison.id).update(
+        updated_at=timezone.now() - settings.UNPROCESSED_EVENT_GRACE - timedelta(seconds=5)
+    )
+
+    assert requeue_stale_events() == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -88,7 +103,7 @@ def test_event_whose_message_was_lost_is_processed_after_the_sweeper_runs(celery
     customer = CustomerFactory()
     event = EventFactory(customer=customer, type="contract.signed")
     Event.objects.filter(id=event.id).update(
-        created_at=timezone.now() - settings.UNPROCESSED_EVENT_GRACE - timedelta(seconds=1)
+        updated_at=timezone.now() - settings.UNPROCESSED_EVENT_GRACE - timedelta(seconds=1)
     )
     assert not PlayRun.objects.exists()
 
