@@ -195,8 +195,11 @@ def import_playbooks(*, text: str) -> ImportSummary:
     )
     teams_in_file = {t["key"] for t in teams}
     _unique(check, [(t["key"], t) for t in teams], "team")
+    members_in_file = {member for t in teams for member in t["members"]}
     playbooks = [
-        _check_playbook(check, p, f"playbooks[{i}]", touchpoints_in_file, teams_in_file)
+        _check_playbook(
+            check, p, f"playbooks[{i}]", touchpoints_in_file, teams_in_file, members_in_file
+        )
         for i, p in enumerate(check.items(document.get("playbooks"), "playbooks"))
     ]
     _unique(check, [(p["key"], p) for p in playbooks], "playbook")
@@ -293,7 +296,12 @@ def _check_condition(check: _Checker, node: dict, path: str) -> str:
 
 
 def _check_playbook(
-    check: _Checker, node: Any, path: str, touchpoints_in_file: set[str], teams_in_file: set[str]
+    check: _Checker,
+    node: Any,
+    path: str,
+    touchpoints_in_file: set[str],
+    teams_in_file: set[str],
+    members_in_file: set[str],
 ) -> dict:
     node = check.mapping(node, path, PLAYBOOK_KEYS, {"key", "name"})
     status = node.get("status", Playbook.Status.DRAFT)
@@ -306,7 +314,9 @@ def _check_playbook(
             play, ppath, PLAY_KEYS, {"key", "name", "touchpoint", "department", "assign", "due"}
         )
         ppath = f"{ppath} ({play.get('key')})"
-        plays.append(_check_play(check, play, ppath, touchpoints_in_file, teams_in_file))
+        plays.append(
+            _check_play(check, play, ppath, touchpoints_in_file, teams_in_file, members_in_file)
+        )
     _unique(check, [(p["key"], node) for p in plays], "play")
     return {
         "key": check.slug(node, path, "key"),
@@ -318,7 +328,12 @@ def _check_playbook(
 
 
 def _check_play(
-    check: _Checker, node: dict, path: str, touchpoints_in_file: set[str], teams_in_file: set[str]
+    check: _Checker,
+    node: dict,
+    path: str,
+    touchpoints_in_file: set[str],
+    teams_in_file: set[str],
+    members_in_file: set[str],
 ) -> dict:
     touchpoint = check.slug(node, path, "touchpoint")
     if (
@@ -336,7 +351,7 @@ def _check_play(
             check.fail(node, path, f"unknown team {target!r} in assign")
         plan["assign_team"] = target
     elif rule == "user" and target:
-        if not User.objects.filter(username=target).exists():
+        if target not in members_in_file and not User.objects.filter(username=target).exists():
             check.fail(node, path, f"unknown user {target!r} in assign")
         plan["assign_user"] = target
     else:
