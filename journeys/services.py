@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from journeys.bulk import insert_instances
@@ -265,19 +265,37 @@ class ProcessingResult:
     hits: list[TouchpointHit]
 
 
-def process_events(*, event_ids: list[int], now: datetime | None = None) -> ProcessingResult:
+def process_events(
+    *, event_ids: list[int], also_pending: int = 0, now: datetime | None = None
+) -> ProcessingResult:
     """Turn accepted events into touchpoint hits, move customers along their journey and hand
     the hits to the playbooks, all in one transaction with a constant number of queries.
 
     Safe to run twice and concurrently: events already processed are skipped, and events that
     another worker holds are skipped too (SKIP LOCKED) — that worker will finish them.
+    `also_pending` claims up to that many other recently queued, unprocessed events in the same
+    batch: under load, single-event tasks queue up faster than one event per transaction can
+    drain them, and this turns the backlog into batches (their own tasks then find nothing left
+    to do). Only events queued within the sweeper's grace period are claimed, so an event that
+    keeps failing is left to the sweeper and cannot hold up everyone else's batches for long.
     `now` is for replaying history (seed_demo); workers leave it unset.
     """
+    from django.conf import settings
+
     now = now or timezone.now()
+    claim = Q(id__in=event_ids)
+    if also_pending:
+        recent = (
+            Event.objects.unprocessed()
+            .filter(updated_at__gte=now - settings.UNPROCESSED_EVENT_GRACE)
+            .order_by("updated_at")
+            .values("id")[:also_pending]
+        )
+        claim |= Q(id__in=Subquery(recent))
     with transaction.atomic():
         events = list(
             Event.objects.unprocessed()
-            .filter(id__in=event_ids)
+            .filter(claim)
             .order_by("id")
             .select_for_update(skip_locked=True, of=("self",))
         )

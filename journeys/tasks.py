@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from journeys import services
@@ -18,7 +19,7 @@ from journeys import services
     max_retries=8,
 )
 def process_events_task(event_ids: list[int]) -> None:
-    services.process_events(event_ids=event_ids)
+    services.process_events(event_ids=event_ids, also_pending=settings.EVENTS_PER_TASK)
 
 
 @shared_task(acks_late=True, ignore_result=True)

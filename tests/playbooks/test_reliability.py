@@ -114,3 +114,25 @@ def test_event_whose_message_was_lost_is_processed_after_the_sweeper_runs(celery
     wait_for(lambda: PlayRun.objects.filter(play=play, customer=customer).exists())
     event.refresh_from_db()
     assert event.processed_at is not None
+
+
+@pytest.mark.django_db
+def test_task_takes_other_recently_queued_events_into_its_batch(settings):
+    play = PlayFactory(touchpoint__event_type="invoice.overdue")
+    mine, queued_meanwhile = (
+        EventFactory(type="invoice.overdue"),
+        EventFactory(type="invoice.overdue"),
+    )
+    old = EventFactory(type="invoice.overdue")
+    Event.objects.filter(id=old.id).update(
+        updated_at=timezone.now() - settings.UNPROCESSED_EVENT_GRACE - timedelta(seconds=5)
+    )
+
+    process_events_task.run([mine.id])
+
+    assert set(PlayRun.objects.filter(play=play).values_list("hit__event", flat=True)) == {
+        mine.id,
+        queued_meanwhile.id,
+    }
+    old.refresh_from_db()
+    assert old.processed_at is None  # left to the sweeper

@@ -1,0 +1,10 @@
+"""The app's URLs plus `/bench/baseline/events/`, the plain CreateAPIView ingest is compared with."""
+
+from django.urls import include, path
+
+from bench.baseline import BaselineEventCreateView
+
+urlpatterns = [
+    path("bench/baseline/events/", BaselineEventCreateView.as_view(), name="bench-baseline"),
+    path("", include("config.urls")),
+]
