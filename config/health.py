@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -32,10 +33,20 @@ def _broker_ok() -> bool:
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_CHECK_TIMEOUT_SECONDS)
+            if conn.transport.driver_type == "filesystem":
+                # The file transport "connects" without touching its folders: check them.
+                _filesystem_broker_folders_ok(conn.transport_options)
         return True
     except Exception:
         logger.exception("readyz.broker_unreachable")
         return False
+
+
+def _filesystem_broker_folders_ok(options: dict) -> None:
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        folder = options.get(key)
+        if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
+            raise OSError(f"file broker folder {key}={folder!r} is missing or not writable")
 
 
 def readyz(request: HttpRequest) -> JsonResponse:

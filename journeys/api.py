@@ -21,9 +21,20 @@ from journeys.models import Customer, Stage
 # --- events -------------------------------------------------------------------------------------
 
 
+class StrictRegexField(serializers.RegexField):
+    """A RegexField that refuses numbers and booleans instead of turning them into text."""
+
+    default_error_messages = {"not_a_string": "Expected a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
 class EventInSerializer(serializers.Serializer):
     customer = serializers.CharField(max_length=200, help_text="The customer's external_id.")
-    type = serializers.RegexField(
+    type = StrictRegexField(
         r"^[A-Za-z0-9_.:-]+$",
         max_length=100,
         help_text="Event type, e.g. ticket.opened (letters, digits, . _ : -).",
