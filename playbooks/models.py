@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from journeys.models import Customer, Department, Team, TimestampedModel, Touchpoint, TouchpointHit
@@ -230,7 +231,8 @@ class RunTransition(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Not auto_now_add: replayed history (seed_demo) records when the change really happened.
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]

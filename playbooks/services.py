@@ -124,7 +124,9 @@ def release_delayed_runs(*, now: datetime | None = None) -> int:
         )
         RunTransition.objects.bulk_create(
             [
-                RunTransition(run=run, from_status=PlayRun.Status.SCHEDULED, to_status="open")
+                RunTransition(
+                    run=run, from_status=PlayRun.Status.SCHEDULED, to_status="open", created_at=now
+                )
                 for run in runs
             ]
         )
@@ -157,7 +159,7 @@ def _transition(*, run: PlayRun, to: str, actor: Any, reason: str = "", now: dat
     if not run.can_become(to):
         raise RunNotAllowed(f"A {run.status} run cannot become {to}.")
     RunTransition.objects.create(
-        run=run, from_status=run.status, to_status=to, actor=actor, reason=reason
+        run=run, from_status=run.status, to_status=to, actor=actor, reason=reason, created_at=now
     )
     run.status = to
     if to in PlayRun.CLOSED_STATUSES:

@@ -247,3 +247,14 @@ def test_timeline_lists_events_hits_and_runs_in_time_order(integration_client):
         ("hit", play.touchpoint.name),
         ("run", play.name),
     ]
+
+
+def test_replayed_completion_records_its_transition_at_that_time(ana):
+    from playbooks.services import complete_run
+
+    run = PlayRunFactory(assignee=ana)
+    then = run.fired_at + timedelta(hours=3)
+
+    complete_run(run=run, actor=ana, outcome="done", now=then)
+
+    assert run.transitions.get().created_at == then
