@@ -40,8 +40,8 @@ format: install ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install ## benchmarks against the DESIGN.md baselines (needs DATABASE_URL and CELERY_BROKER_URL)
-	$(BIN)/python -m bench
+bench: install ## DESIGN.md §7 benchmarks vs baselines (local PostgreSQL + Redis; BENCH_ARGS=--quick)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## remove the local database, broker files and virtualenv
 	rm -rf var $(VENV)

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,18 +27,22 @@ LOG_DIR = ROOT / "bench" / "results" / "logs"
 # because the sync worker closes every connection, and real integrations keep theirs alive.
 GUNICORN_WORKERS = 4
 GUNICORN_THREADS = 2
-GUNICORN_ARGS = [
-    "--workers",
-    str(GUNICORN_WORKERS),
-    "--worker-class",
-    "gthread",
-    "--threads",
-    str(GUNICORN_THREADS),
-    "--keep-alive",
-    "5",
-    "--backlog",
-    "256",
-]
+
+
+def gunicorn_args(workers: int = GUNICORN_WORKERS, threads: int = GUNICORN_THREADS) -> list[str]:
+    return [
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "5",
+        "--backlog",
+        "256",
+    ]
+
 
 # One Celery worker, prefork pool of 2 processes (one per core) on the ingest queue, for the
 # app's task and the no-op baseline alike. Prefetch stays the app's (CELERY_WORKER_PREFETCH_…).
@@ -73,10 +77,8 @@ def _stop(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
         except ProcessLookupError:
             pass
     # Children that outlived their parent (an orphaned pool process) die with the group.
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     _running.discard(proc)
 
 
@@ -97,11 +99,31 @@ class Process:
     def pid(self) -> int:
         return self.popen.pid
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the live processes of this group."""
+        return group_cpu_seconds(self.pid)
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                # After the ")" that ends the command name: state, ppid, pgrp, … utime, stime.
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited while we looked
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -149,8 +171,8 @@ def _answers(url: str) -> Callable[[], bool]:
 
 
 @contextmanager
-def gunicorn(*, env: dict[str, str], port: int) -> Iterator[Process]:
-    args = [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", *GUNICORN_ARGS]
+def gunicorn(*, env: dict[str, str], port: int, options: list[str]) -> Iterator[Process]:
+    args = [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", *options]
     with running("gunicorn", args, env=env, ready=_answers(f"http://127.0.0.1:{port}/readyz")) as p:
         yield p
 

@@ -1,4 +1,4 @@
-"""The app's URLs plus `/bench/baseline/events/`, the plain CreateAPIView ingest is compared with."""
+"""The app's URLs plus `/bench/baseline/events/`, the plain CreateAPIView to compare with."""
 
 from django.urls import include, path
 
