@@ -1,7 +1,8 @@
 """The processes a benchmark measures, started and always stopped by it: gunicorn and Celery.
 
 Each runs in its own session (process group), so a Ctrl-C in the terminal reaches only the
-bench, whose `finally` blocks then stop the whole group: TERM first, KILL if it lingers.
+bench, whose `finally` blocks then stop it: TERM to its parent process, then KILL to whatever
+is left of the group.
 """
 
 from __future__ import annotations
@@ -67,16 +68,16 @@ _running: set[subprocess.Popen[bytes]] = set()
 
 
 def _stop(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    # TERM to the parent alone: gunicorn's arbiter and Celery's main process then shut their
+    # children down in order (a TERM to a pool child directly reads as a lost worker).
     if proc.poll() is None:
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
+            proc.terminate()
             proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        except ProcessLookupError:
-            pass
-    # Children that outlived their parent (an orphaned pool process) die with the group.
+    # Whatever outlived its parent (an orphaned pool process) dies with the group.
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     _running.discard(proc)
